@@ -2,6 +2,9 @@ package token
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"hash/crc32"
 	"strings"
 	"testing"
 
@@ -192,5 +195,45 @@ func BenchmarkCheck(b *testing.B) {
 		if _, err := k.Check(s); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// The checksum is the public contract secret scanners rely on: the CRC-32
+// (IEEE) of the prefix and the first 43 decoded bytes, big-endian in the
+// last four.
+func TestChecksumIsStandardCRC32(t *testing.T) {
+	k := testKeys(t, 1)
+	s, _ := k.New(tokenstore.KindRefresh)
+	raw, err := base64.RawURLEncoding.DecodeString(s[3:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := crc32.ChecksumIEEE(append([]byte(s[:3]), raw[:43]...))
+	if got := binary.BigEndian.Uint32(raw[43:]); got != want {
+		t.Errorf("embedded checksum %08x, standard CRC-32 %08x", got, want)
+	}
+}
+
+// Each token has exactly one spelling: a last character differing only in
+// the unused low bits is rejected.
+func TestCheckRejectsNonCanonicalEncoding(t *testing.T) {
+	k := testKeys(t, 1)
+	s, _ := k.New(tokenstore.KindAccess)
+	last := strings.IndexByte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+		s[len(s)-1])
+	alias := s[:len(s)-1] + string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[last|1])
+	if alias == s {
+		t.Fatal("test token already has a low bit set")
+	}
+	if _, err := k.Check(alias); err != ErrMalformed {
+		t.Errorf("non-canonical spelling accepted: %v", err)
+	}
+}
+
+func TestCheckAllocatesNothing(t *testing.T) {
+	k := testKeys(t, 1)
+	s, _ := k.New(tokenstore.KindAccess)
+	if n := testing.AllocsPerRun(100, func() { k.Check(s) }); n != 0 {
+		t.Errorf("Check allocates %v times per call", n)
 	}
 }
