@@ -24,7 +24,7 @@ var (
 	// ErrExists: CreateClient or CreateTokens found the id or digest in use.
 	ErrExists = errors.New("already exists")
 	// ErrConflict: a conditional write found the state changed underneath it
-	// (SetPassword with a stale hash).
+	// (SetPasswordHash with a stale hash).
 	ErrConflict = errors.New("conflict")
 	// ErrUnavailable: the backing database cannot be reached or did not answer
 	// in time. The operation may or may not have been applied only when the
@@ -235,8 +235,9 @@ type Throttle struct {
 // ctx.Err() (possibly wrapped); whether a write that was cancelled during
 // its commit applied is unknown.
 type Store interface {
-	// CreateUser stores u. It returns ErrEmailTaken when another user has
-	// the same email, and ErrExists when the ID is in use.
+	// CreateUser stores u with its email lower-cased. It returns
+	// ErrEmailTaken when another user has the same email, and ErrExists
+	// when the ID is in use.
 	CreateUser(ctx context.Context, u User) error
 	// UserByID and UserByEmail return ErrNotFound for unknown users.
 	// UserByEmail expects the lower-cased email.
@@ -257,13 +258,16 @@ type Store interface {
 	// a key never seen has the zero Throttle.
 	Throttle(ctx context.Context, key string) (Throttle, error)
 	// LoginFailed records a failed attempt at now, sets LockedUntil to
-	// now+lock(failures) and returns the new state.
+	// now+lock(failures) and returns the new state. lock must be a pure
+	// function: a backend may call it more than once when it retries.
 	LoginFailed(ctx context.Context, key string, now time.Time,
 		lock func(failures int) time.Duration) (Throttle, error)
 	// LoginSucceeded forgets the key's failures.
 	LoginSucceeded(ctx context.Context, key string) error
 
-	// CreateClient stores c, or returns ErrExists when the ID is in use.
+	// CreateClient stores c, or returns ErrExists when the ID is in use or
+	// was used by a deleted client (ids are never reused, so a deleted
+	// client's tokens can never come back to life).
 	CreateClient(ctx context.Context, c Client) error
 	// Client returns ErrNotFound for unknown or deleted clients.
 	Client(ctx context.Context, id string) (Client, error)
@@ -281,9 +285,12 @@ type Store interface {
 	// Exchange uses up a single-use token in one conditional write: of any
 	// number of concurrent calls for the same old token, at most one gets
 	// Exchanged. It returns ErrNotFound when the old token does not exist
-	// or is of another kind, and an ExchangeResult with Outcome 0 and the
-	// token's view when it exists but is not active for a reason other
-	// than having been used (the caller answers invalid_grant).
+	// or is of another kind. An unused token that is not active (expired,
+	// revoked, its family or user revoked) gets Outcome 0 and its view. A
+	// used token always gets Replayed or Reused, except that a replay
+	// whose successors are no longer active gets Outcome 0, so a revoked
+	// successor is never handed out again. The caller answers
+	// invalid_grant to everything but Exchanged and Replayed.
 	Exchange(ctx context.Context, req ExchangeRequest) (ExchangeResult, error)
 	// RevokeToken revokes one token; for a refresh token or a code it
 	// revokes the token's whole family. It returns the token as it was, or
@@ -296,11 +303,13 @@ type Store interface {
 
 	// Secret returns the server secret stored under name, storing candidate
 	// there first when there is none, so that every node sharing the store
-	// agrees on one value.
+	// agrees on one value. With no stored value and an empty candidate it
+	// returns ErrNotFound.
 	Secret(ctx context.Context, name string, candidate []byte) ([]byte, error)
 
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
-	// Close releases the store. Calls after Close fail.
+	// Close releases the store; calling it again does nothing. Calls after
+	// Close fail.
 	Close() error
 }
