@@ -218,10 +218,20 @@ func (c *clientCache) get(ctx context.Context, id string, timeout time.Duration)
 	sctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cl, err := c.store.Client(sctx, id)
+	if ok && errors.Is(err, tokenstore.ErrUnavailable) {
+		// While the store is down, a known client keeps authenticating so
+		// that cached introspection goes on answering. Nothing can delete
+		// the client meanwhile: deletion goes through the store.
+		return e, nil
+	}
 	if err != nil {
 		return cachedClient{}, err
 	}
-	e = cachedClient{client: cl, fetched: time.Now()}
+	fresh := cachedClient{client: cl, fetched: time.Now()}
+	if ok && bytes.Equal(e.client.SecretDigest, cl.SecretDigest) {
+		fresh.verified = e.verified
+	}
+	e = fresh
 	c.mu.Lock()
 	if len(c.entries) > 10_000 {
 		clear(c.entries) // a bound, not a policy: clients are few
