@@ -120,7 +120,7 @@ admin flags: --admin-url, --admin-key, --data-dir
 // clientCommand runs authd client create|list|delete.
 func clientCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(clientUsage)
+		return errors.New(strings.TrimSpace(clientUsage))
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("authd client "+sub, flag.ContinueOnError)
@@ -183,7 +183,7 @@ admin flags: --admin-url, --admin-key, --data-dir
 // userCommand runs authd user find|revoke|disable|enable.
 func userCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(userUsage)
+		return errors.New(strings.TrimSpace(userUsage))
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("authd user "+sub, flag.ContinueOnError)
@@ -193,7 +193,7 @@ func userCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	if fs.NArg() != 1 {
-		return errors.New(userUsage)
+		return errors.New(strings.TrimSpace(userUsage))
 	}
 	a, err := admin()
 	if err != nil {

@@ -28,8 +28,7 @@ type user struct {
 // fixture is the part of every scenario that creates things through the
 // API and remembers them. Its methods run during Setup and Teardown only.
 type fixture struct {
-	cfg     Config
-	started time.Time
+	cfg Config
 
 	introspector authapi.Client // may call /introspect
 	service      authapi.Client // has the client_credentials grant

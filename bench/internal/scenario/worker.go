@@ -61,13 +61,6 @@ func (b *base) record(op int, due time.Time, r *result) {
 	b.rec.Record(b.id, op, r.end.Sub(due), r.end.Sub(r.sent), r.o)
 }
 
-// form starts a form body in b.body with name=value, value escaped.
-func (b *base) form(name string, value []byte) {
-	b.body = append(b.body[:0], name...)
-	b.body = append(b.body, '=')
-	b.body = fasthttp.AppendQuotedArg(b.body, value)
-}
-
 // introspect asks the next target about the token in form (a prepared
 // "token=…" body), authenticating with auth, and records the answer as op.
 // A 200 answer must say active:true.
