@@ -69,14 +69,24 @@ func (s *Server) lookup(ctx context.Context, tok string) (tokencache.Entry, bool
 	return s.cfg.Cache.Lookup(ctx, d, now, fill)
 }
 
-// readToken reads a token from the store and reports whether it is active.
+// readToken reads a token from the store, within the store timeout.
 func (s *Server) readToken(ctx context.Context, d tokenstore.Digest, now time.Time) (
-	tokencache.Entry, bool, error) {
-	var v tokenstore.TokenView
-	err := s.withStore(ctx, func(sc context.Context) (err error) {
-		v, err = s.cfg.Store.Token(sc, d)
+	e tokencache.Entry, active bool, err error) {
+	err = s.withStore(ctx, func(sc context.Context) (err error) {
+		e, active, err = ReadToken(sc, s.cfg.Store, d, now)
 		return err
 	})
+	return e, active, err
+}
+
+// ReadToken reads the token with digest d from st and returns what a cache
+// keeps of it and whether it is active at now, as introspection judges it
+// on a cache miss: an unknown token is inactive, and so is an
+// authorization code (not a bearer token). Cluster nodes answering
+// forwarded lookups use it too, so every node judges alike.
+func ReadToken(ctx context.Context, st tokenstore.Store, d tokenstore.Digest, now time.Time) (
+	tokencache.Entry, bool, error) {
+	v, err := st.Token(ctx, d)
 	if errors.Is(err, tokenstore.ErrNotFound) {
 		return tokencache.Entry{}, false, nil
 	}
