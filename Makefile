@@ -6,7 +6,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 FUZZTIME ?= 5s
 
-.PHONY: all build run test test-unit test-sql fuzz bench lint clean
+.PHONY: all build run test test-unit test-sql fuzz bench bench-cluster lint clean
 
 all: build
 
@@ -39,8 +39,14 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseBasic$$' -fuzztime $(FUZZTIME) ./server/
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePHC$$' -fuzztime $(FUZZTIME) ./server/password/
 
-bench: build
+# bench runs the standard benchmark suite against a throw-away local node;
+# bench-cluster against a throw-away three-node cluster on the local
+# PostgreSQL server. Reports go to ./bench-out/.
+bench:
 	./bench/run-local.sh
+
+bench-cluster:
+	BENCH_NODES=3 ./bench/run-local.sh
 
 lint:
 	$(GO) vet ./...

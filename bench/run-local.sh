@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
-# Runs authd's standard benchmark suite against a throw-away local node.
+# Runs authd's standard benchmark suite against a throw-away local node, or
+# a throw-away local cluster on PostgreSQL.
 #
-# Builds ./cmd/authd and ./bench into a temporary directory, starts
-# `authd serve` on the embedded store with a temporary data directory, free
-# loopback ports, a per-IP login budget no run reaches and a 1 MiB token
-# cache (small enough for introspect-miss to push its tokens out of it),
-# waits for /readyz, runs every scenario for a few seconds, writes a JSON and
-# an HTML report per run plus a combined summary (summary.txt, index.html)
-# to ./bench-out/, and stops the node. Run it from anywhere in the
-# repository; `make bench` calls it.
+# Builds ./cmd/authd and ./bench into a temporary directory and starts
+# authd with free loopback ports, a per-IP login budget no run reaches and a
+# 1 MiB token cache per node (small enough for introspect-miss to push its
+# tokens out of it): one node on the embedded store in a temporary data
+# directory, or with BENCH_NODES=3 (`make bench-cluster`) three clustered
+# nodes sharing a fresh database on the local PostgreSQL server. It waits
+# for /readyz, runs every scenario for a few seconds (requests spread over
+# every node), writes a JSON and an HTML report per run plus a combined
+# summary (summary.txt, index.html) to ./bench-out/, and stops the nodes.
+# Run it from anywhere in the repository; `make bench` calls it.
 #
 # Environment:
-#   BENCH_OUT       output directory (default ./bench-out)
-#   BENCH_DURATION  length of each run (default 4s)
-#   BENCH_CONNS     connections of the closed-model runs (default 32)
+#   BENCH_OUT           output directory (default ./bench-out)
+#   BENCH_DURATION      length of each run (default 4s)
+#   BENCH_CONNS         connections of the closed-model runs (default 32)
+#   BENCH_NODES         1 (default) or more: a cluster on PostgreSQL
+#   BENCH_DATABASE_URL  PostgreSQL server URL for the cluster's database
+#                       (default postgresql://postgres@127.0.0.1:5432/postgres);
+#                       a database authd_bench_<random> is created and dropped
 #
-# Exits non-zero if the node does not start or any run fails; the other runs
+# Exits non-zero if a node does not start or any run fails; the other runs
 # still go ahead.
 set -euo pipefail
 
@@ -25,17 +32,26 @@ out=${BENCH_OUT:-./bench-out}
 dur=${BENCH_DURATION:-4s}
 conns=${BENCH_CONNS:-32}
 
+nodes=${BENCH_NODES:-1}
+pg_server=${BENCH_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres}
+
 tmp=$(mktemp -d)
-node_pid=""
+pids=()
+database=""
 cleanup() {
-  if [[ -n "$node_pid" ]] && kill -0 "$node_pid" 2>/dev/null; then
-    kill -TERM "$node_pid"
+  for pid in "${pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
     for _ in $(seq 1 100); do
-      kill -0 "$node_pid" 2>/dev/null || break
+      kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
-    kill -KILL "$node_pid" 2>/dev/null || true
-    wait "$node_pid" 2>/dev/null || true
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ -n "$database" ]]; then
+    psql -q "$pg_server" -c "DROP DATABASE IF EXISTS $database" >/dev/null 2>&1 || true
   fi
   rm -rf "$tmp"
 }
@@ -70,31 +86,65 @@ go build -o "$tmp/authd" ./cmd/authd
 go build -o "$tmp/bench" ./bench
 
 mkdir -p "$out"
-rm -f "$out"/*.json "$out"/*.html "$out"/summary.txt
-pub=$(free_port)
-adm=$(free_port)
-while [[ "$adm" == "$pub" ]]; do adm=$(free_port); done
+rm -f "$out"/*.json "$out"/*.html "$out"/summary.txt "$out"/authd*.log
 
-echo "starting authd on 127.0.0.1:$pub (admin 127.0.0.1:$adm)"
-"$tmp/authd" serve --addr "127.0.0.1:$pub" --admin-addr "127.0.0.1:$adm" \
-  --data-dir "$tmp/data" --issuer "http://127.0.0.1:$pub" \
-  --login-rate 1000000 --login-burst 1000000 --cache-mb 1 \
-  --log-level warn >"$out/authd.log" 2>&1 &
-node_pid=$!
+# ports prints n distinct free ports.
+ports() {
+  local -a got=()
+  while ((${#got[@]} < $1)); do
+    local p
+    p=$(free_port)
+    [[ " ${got[*]} " == *" $p "* ]] || got+=("$p")
+  done
+  echo "${got[@]}"
+}
 
-for _ in $(seq 1 300); do
-  if ready "$pub" 2>/dev/null && [[ -s "$tmp/data/admin.key" ]]; then break; fi
-  if ! kill -0 "$node_pid" 2>/dev/null; then
-    echo "authd exited; its log:" >&2
-    cat "$out/authd.log" >&2
-    exit 1
+admin_key=$(head -c 32 /dev/urandom | base64 | tr -d '/+=\n')
+common_flags=(--login-rate 1000000 --login-burst 1000000 --cache-mb 1
+  --admin-key "$admin_key" --log-level warn)
+if ((nodes > 1)); then
+  database="authd_bench_$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  echo "creating database $database"
+  psql -q "$pg_server" -c "CREATE DATABASE $database" >/dev/null
+  db_url="${pg_server%/*}/$database?sslmode=disable"
+  cluster_key=$(head -c 32 /dev/urandom | base64 | tr -d '\n')
+  common_flags+=(--database-url "$db_url" --migrate --cluster-key "$cluster_key")
+fi
+
+read -r -a pub <<<"$(ports "$nodes")"
+read -r -a adm <<<"$(ports "$nodes")"
+read -r -a gossip <<<"$(ports "$nodes")"
+read -r -a peer <<<"$(ports "$nodes")"
+targets=()
+for ((i = 0; i < nodes; i++)); do
+  flags=(--addr "127.0.0.1:${pub[i]}" --admin-addr "127.0.0.1:${adm[i]}"
+    --data-dir "$tmp/data$i" --issuer "http://127.0.0.1:${pub[0]}" "${common_flags[@]}")
+  if ((nodes > 1)); then
+    flags+=(--cluster-bind "127.0.0.1:${gossip[i]}" --cluster-peer-addr "127.0.0.1:${peer[i]}"
+      --cluster-name "bench-$i" --cluster-join "127.0.0.1:${gossip[0]}")
   fi
-  sleep 0.1
+  echo "starting authd $i on 127.0.0.1:${pub[i]} (admin 127.0.0.1:${adm[i]})"
+  "$tmp/authd" serve "${flags[@]}" >"$out/authd$i.log" 2>&1 &
+  pids+=($!)
+  targets+=("http://127.0.0.1:${pub[i]}")
 done
-ready "$pub" || { echo "authd not ready after 30 s" >&2; exit 1; }
 
-common=(-target "http://127.0.0.1:$pub" -admin "http://127.0.0.1:$adm"
-  -admin-key-file "$tmp/data/admin.key" -duration "$dur")
+for ((i = 0; i < nodes; i++)); do
+  for _ in $(seq 1 300); do
+    if ready "${pub[i]}" 2>/dev/null; then break; fi
+    if ! kill -0 "${pids[i]}" 2>/dev/null; then
+      echo "authd $i exited; its log:" >&2
+      cat "$out/authd$i.log" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+  ready "${pub[i]}" || { echo "authd $i not ready after 30 s" >&2; exit 1; }
+done
+
+target_list=$(IFS=,; echo "${targets[*]}")
+common=(-target "$target_list" -admin "http://127.0.0.1:${adm[0]}"
+  -admin-key "$admin_key" -duration "$dur")
 
 # name, then the flags of the run.
 runs=(
