@@ -19,13 +19,14 @@ build:
 run: build
 	./bin/authd serve
 
-# test runs the whole suite: vet, unit and end-to-end tests under the race
+# test runs the whole suite: vet, staticcheck, unit and end-to-end tests under the race
 # detector (the SQL tests on a throwaway PostgreSQL), the end-to-end server
 # suite a second time on the SQL store, and each fuzz target briefly.
 test: test-unit test-sql fuzz
 
 test-unit:
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 test-sql:

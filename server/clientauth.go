@@ -58,7 +58,8 @@ func (s *Server) authenticateClient(ctx *fasthttp.RequestCtx, f form) (tokenstor
 
 // clientCredentials extracts the client id and secret from the request and
 // reports whether they came from an Authorization: Basic header.
-func clientCredentials(ctx *fasthttp.RequestCtx, f form) (id, secret string, basic bool, err error) {
+func clientCredentials(ctx *fasthttp.RequestCtx, f form) (
+	id, secret string, basic bool, err error) {
 	auth := ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)
 	if len(auth) == 0 {
 		if f.has("client_secret") && !f.has("client_id") {
@@ -208,7 +209,8 @@ func newClientCache(st tokenstore.Store) *clientCache {
 
 // get returns the cached copy of client id, reading the store when it has
 // none or the copy is older than clientCacheTTL.
-func (c *clientCache) get(ctx context.Context, id string, timeout time.Duration) (cachedClient, error) {
+func (c *clientCache) get(ctx context.Context, id string, timeout time.Duration) (
+	cachedClient, error) {
 	c.mu.RLock()
 	e, ok := c.entries[id]
 	c.mu.RUnlock()

@@ -56,7 +56,8 @@ func openStore(t *testing.T) tokenstore.Store {
 	var st tokenstore.Store
 	var err error
 	if os.Getenv("AUTHD_E2E_STORE") == "sql" {
-		st, err = sqlstore.Open(context.Background(), pgtest.URL(t), sqlstore.Options{MigrateOnOpen: true})
+		st, err = sqlstore.Open(context.Background(), pgtest.URL(t),
+			sqlstore.Options{MigrateOnOpen: true})
 	} else {
 		st, err = boltstore.Open(filepath.Join(t.TempDir(), "authd.db"), boltstore.Options{})
 	}
@@ -93,7 +94,8 @@ func startEnv(t *testing.T, st tokenstore.Store, mod ...func(*server.Config)) *e
 		ClientSecretKey: bytes.Repeat([]byte{2}, 32),
 		AdminKey:        "test-admin-key-0123456789",
 		CredentialRate:  -1,
-		Logger:          slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger: slog.New(slog.NewTextHandler(logs,
+			&slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	for _, m := range mod {
 		m(&cfg)

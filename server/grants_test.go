@@ -167,7 +167,8 @@ func TestTokenResponseHeaders(t *testing.T) {
 		t.Errorf("token response headers: %v", r.header)
 	}
 	tk := decodeTokens(t, r)
-	if tk.Type != "Bearer" || tk.Expires != 900 || len(tk.Access) != token.Len || tk.Access[:3] != "at_" ||
+	if tk.Type != "Bearer" || tk.Expires != 900 || len(tk.Access) != token.Len ||
+		tk.Access[:3] != "at_" ||
 		tk.Refresh[:3] != "rt_" {
 		t.Errorf("token response = %+v", tk)
 	}

@@ -142,7 +142,8 @@ func BenchmarkLoopback(b *testing.B) {
 				req.Header.Set(fasthttp.HeaderAuthorization, auth)
 				req.SetBody(body)
 				for pb.Next() {
-					if err := c.Do(req, resp); err != nil || !bytes.Contains(resp.Body(), []byte(`"active":true`)) {
+					err := c.Do(req, resp)
+					if err != nil || !bytes.Contains(resp.Body(), []byte(`"active":true`)) {
 						b.Fatalf("%v %s", err, resp.Body())
 					}
 				}

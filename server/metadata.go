@@ -13,11 +13,13 @@ func (s *Server) metadata(ctx *fasthttp.RequestCtx) error {
 	iss := strings.TrimSuffix(s.cfg.Issuer, "/")
 	ctx.Response.Header.Set("Cache-Control", "public, max-age=3600")
 	return writeJSON(ctx, fasthttp.StatusOK, map[string]any{
-		"issuer":                                        s.cfg.Issuer,
-		"token_endpoint":                                iss + "/token",
-		"introspection_endpoint":                        iss + "/introspect",
-		"revocation_endpoint":                           iss + "/revoke",
-		"grant_types_supported":                         []string{grantPassword, grantRefreshToken, grantClientCredentials},
+		"issuer":                 s.cfg.Issuer,
+		"token_endpoint":         iss + "/token",
+		"introspection_endpoint": iss + "/introspect",
+		"revocation_endpoint":    iss + "/revoke",
+		"grant_types_supported": []string{
+			grantPassword, grantRefreshToken, grantClientCredentials,
+		},
 		"response_types_supported":                      []string{},
 		"token_endpoint_auth_methods_supported":         authMethods,
 		"introspection_endpoint_auth_methods_supported": authMethods[:2],

@@ -28,7 +28,8 @@ func (s *Server) revoke(ctx *fasthttp.RequestCtx) error {
 	if tok == "" {
 		return invalidRequest("token is required")
 	}
-	if hint := f.get("token_type_hint"); hint != "" && hint != "access_token" && hint != "refresh_token" {
+	hint := f.get("token_type_hint")
+	if hint != "" && hint != "access_token" && hint != "refresh_token" {
 		return errorf(fasthttp.StatusBadRequest, "unsupported_token_type",
 			"token_type_hint must be access_token or refresh_token")
 	}

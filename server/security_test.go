@@ -221,7 +221,8 @@ func TestIntrospectionAccess(t *testing.T) {
 	if r := e.postForm("/introspect", url.Values{"token": {tk.Access}}, ""); r.status != 401 {
 		t.Errorf("introspect without client auth: %d", r.status)
 	}
-	if r := e.postForm("/introspect", url.Values{"token": {tk.Access}}, plain.basic()); r.status != 403 {
+	r := e.postForm("/introspect", url.Values{"token": {tk.Access}}, plain.basic())
+	if r.status != 403 {
 		t.Errorf("introspect by a client without the introspect scope: %d", r.status)
 	}
 	forged := tk.Access[:10] + strings.Map(func(r rune) rune {
@@ -243,7 +244,7 @@ func TestIntrospectionAccess(t *testing.T) {
 		t.Errorf("refresh token introspection: %v", got)
 	}
 	// Client secret via the form works as well as HTTP Basic.
-	r := e.postForm("/introspect", url.Values{"token": {tk.Access}, "client_id": {intro.id},
+	r = e.postForm("/introspect", url.Values{"token": {tk.Access}, "client_id": {intro.id},
 		"client_secret": {intro.secret}}, "")
 	if r.status != 200 || r.json(t)["active"] != true {
 		t.Errorf("client_secret_post: %d %s", r.status, r.body)

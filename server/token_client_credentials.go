@@ -9,7 +9,8 @@ import (
 // clientCredentialsGrant issues an access token to a confidential client for
 // itself (RFC 6749 §4.4). No refresh token: the client can always ask again
 // (RFC 6749 §4.4.3).
-func (s *Server) clientCredentialsGrant(ctx *fasthttp.RequestCtx, f form, c tokenstore.Client) error {
+func (s *Server) clientCredentialsGrant(ctx *fasthttp.RequestCtx, f form,
+	c tokenstore.Client) error {
 	if c.Public {
 		return errorf(fasthttp.StatusBadRequest, "unauthorized_client",
 			"public clients cannot use the client_credentials grant")

@@ -229,7 +229,8 @@ func decode(s string) (raw [rawLen]byte, ok bool) {
 	if !decodeBase64(raw[:], s[prefixLen:]) {
 		return raw, false
 	}
-	return raw, binary.BigEndian.Uint32(raw[rawLen-crcLen:]) == checksum(s[:prefixLen], raw[:rawLen-crcLen])
+	want := checksum(s[:prefixLen], raw[:rawLen-crcLen])
+	return raw, binary.BigEndian.Uint32(raw[rawLen-crcLen:]) == want
 }
 
 func prefixOf(kind tokenstore.Kind) string {

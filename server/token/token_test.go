@@ -219,9 +219,9 @@ func TestChecksumIsStandardCRC32(t *testing.T) {
 func TestCheckRejectsNonCanonicalEncoding(t *testing.T) {
 	k := testKeys(t, 1)
 	s, _ := k.New(tokenstore.KindAccess)
-	last := strings.IndexByte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
-		s[len(s)-1])
-	alias := s[:len(s)-1] + string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[last|1])
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, s[len(s)-1])
+	alias := s[:len(s)-1] + string(alphabet[last|1])
 	if alias == s {
 		t.Fatal("test token already has a low bit set")
 	}
