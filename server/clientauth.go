@@ -17,6 +17,17 @@ import (
 	"github.com/authd/authd/tokenstore"
 )
 
+// clientForm parses a form request and authenticates its client: the
+// shared first phase of introspection and revocation.
+func (s *Server) clientForm(ctx *fasthttp.RequestCtx) (form, tokenstore.Client, error) {
+	f, err := parseForm(ctx)
+	if err != nil {
+		return form{}, tokenstore.Client{}, err
+	}
+	c, err := s.authenticateClient(ctx, f)
+	return f, c, err
+}
+
 // authenticateClient authenticates the client of an OAuth request (RFC 6749
 // §2.3): HTTP Basic (client_secret_basic), client_id and client_secret in
 // the form (client_secret_post), or client_id alone for a public client.

@@ -18,11 +18,7 @@ import (
 // (malformed, forged, unknown, expired, revoked, an authorization code)
 // gets the same {"active":false}.
 func (s *Server) introspect(ctx *fasthttp.RequestCtx) error {
-	f, err := parseForm(ctx)
-	if err != nil {
-		return err
-	}
-	c, err := s.authenticateClient(ctx, f)
+	f, c, err := s.clientForm(ctx)
 	if err != nil {
 		return err
 	}

@@ -16,11 +16,7 @@ import (
 // (RFC 7009 §2.2): the client's goal, a token nobody can use, is met. The
 // answer comes only after every cache enforces the revocation.
 func (s *Server) revoke(ctx *fasthttp.RequestCtx) error {
-	f, err := parseForm(ctx)
-	if err != nil {
-		return err
-	}
-	c, err := s.authenticateClient(ctx, f)
+	f, c, err := s.clientForm(ctx)
 	if err != nil {
 		return err
 	}
