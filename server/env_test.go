@@ -77,6 +77,15 @@ func newEnv(t *testing.T, mod ...func(*server.Config)) *env {
 
 func startEnv(t *testing.T, st tokenstore.Store, mod ...func(*server.Config)) *env {
 	t.Helper()
+	e := startEnvNoDashboard(t, st, mod...)
+	e.ensureDashboard()
+	return e
+}
+
+// startEnvNoDashboard starts a server on a store that already has its
+// clients.
+func startEnvNoDashboard(t *testing.T, st tokenstore.Store, mod ...func(*server.Config)) *env {
+	t.Helper()
 	ctx := context.Background()
 	tk, err := st.Secret(ctx, "token-key", bytes.Repeat([]byte{1}, 32))
 	if err != nil {
@@ -122,7 +131,6 @@ func startEnv(t *testing.T, st tokenstore.Store, mod ...func(*server.Config)) *e
 		base: "http://" + pub.Addr().String(), admin: "http://" + adm.Addr().String(),
 		http: &http.Client{Timeout: 30 * time.Second},
 	}
-	e.ensureDashboard()
 	return e
 }
 
