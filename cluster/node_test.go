@@ -278,3 +278,21 @@ func TestFlushDropsInFlightFill(t *testing.T) {
 		t.Error("cache unusable after Flush")
 	}
 }
+
+// TestJoinBySeedName: seeds may be DNS names; one that does not resolve
+// does not keep the node from joining through the others.
+func TestJoinBySeedName(t *testing.T) {
+	st := newFakeStore()
+	first := startNodes(t, 1, st)[0]
+	_, port, _ := net.SplitHostPort(first.cfg.Bind)
+	cfg := Config{Name: "by-name", Bind: freeAddr(t), PeerBind: "127.0.0.1:0",
+		Key: []byte("0123456789abcdef"), Cache: tokencache.New(tokencache.Config{MaxBytes: 1 << 20}),
+		Fill: st.fill, Join: []string{"no-such-seed.invalid:7946", "localhost:" + port}}
+	nd, err := Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nd.Close() })
+	waitFor(t, "node ready", func() bool { return nd.Ready(context.Background()) == nil })
+	waitFor(t, "both members", func() bool { return nd.owners.Load().ring.Len() == 2 })
+}

@@ -55,6 +55,7 @@ type serveConfig struct {
 	PasswordHashMemory uint
 
 	DBMaxConns   int
+	DBMinConns   int
 	DBTimeout    time.Duration
 	Migrate      bool
 	SweepEvery   time.Duration
@@ -118,7 +119,10 @@ func parseServeConfig(args []string, stderr io.Writer) (serveConfig, error) {
 		"argon2id memory cost of new password hashes in KiB (lower only for tests)")
 	fs.IntVar(&c.MaxBodyBytes, "max-body-bytes", 64<<10, "largest request body accepted")
 	fs.IntVar(&c.CacheMB, "cache-mb", 128, "memory for cached tokens, in MiB")
-	fs.IntVar(&c.DBMaxConns, "db-max-conns", 0, "SQL connection pool size (default: 4x CPUs)")
+	fs.IntVar(&c.DBMaxConns, "db-max-conns", 0,
+		"SQL connection pool size (default: 4 per CPU, at least 8)")
+	fs.IntVar(&c.DBMinConns, "db-min-conns", 0,
+		"SQL connections kept open while idle, so a quiet node answers at once")
 	fs.DurationVar(&c.DBTimeout, "db-timeout", 5*time.Second, "bound on each store operation")
 	fs.BoolVar(&c.Migrate, "migrate", false, "apply pending SQL migrations at start")
 	fs.DurationVar(&c.SweepEvery, "sweep-every", time.Minute, "how often expired tokens are deleted")

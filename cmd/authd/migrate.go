@@ -43,7 +43,8 @@ func openSQL(ctx context.Context, cfg serveConfig, reg prometheus.Registerer) (
 		return nil, err
 	}
 	st, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{
-		MaxConns: int32(cfg.DBMaxConns), Timeout: cfg.DBTimeout, MigrateOnOpen: cfg.Migrate,
+		MaxConns: int32(cfg.DBMaxConns), MinConns: int32(cfg.DBMinConns),
+		Timeout: cfg.DBTimeout, MigrateOnOpen: cfg.Migrate,
 		OnRetry: retries.Inc,
 	})
 	if err != nil {
