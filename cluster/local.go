@@ -17,10 +17,10 @@ type Local struct {
 	Cache *tokencache.Cache
 }
 
-// Lookup returns the cached entry for d, filling it through fill on a miss.
-func (l Local) Lookup(_ context.Context, d tokenstore.Digest, now time.Time,
-	fill func() (tokencache.Entry, bool, error)) (tokencache.Entry, bool, error) {
-	return l.Cache.Lookup(d, now, fill)
+// Lookup answers from the cache, filling it through fill on a miss.
+func (l Local) Lookup(_ context.Context, d tokenstore.Digest, now time.Time, dst []byte,
+	v *tokencache.View, fill func() (tokencache.Entry, bool, error)) ([]byte, bool, error) {
+	return l.Cache.LookupView(dst, v, d, now, fill)
 }
 
 // Put caches a freshly issued token.

@@ -232,17 +232,30 @@ func (n *Node) now() int64 { return int64(time.Since(n.epoch)) }
 // usable reports whether the cache may answer now.
 func (n *Node) usable() bool { return n.usableUntil.Load() > n.now() }
 
-// Lookup returns d's introspection answer: from this node's cache when it
-// owns d, from the owner's cache otherwise. When the owner does not answer
-// within ForwardTimeout, or this node may not use its cache (no lease), it
-// calls fill itself and caches nothing. Errors are fill's.
-func (n *Node) Lookup(ctx context.Context, d tokenstore.Digest, now time.Time,
+// Lookup returns d's introspection answer into *v (as server.Cache
+// describes): from this node's cache when it owns d, from the owner's cache
+// otherwise. When the owner does not answer within ForwardTimeout, or this
+// node may not use its cache (no lease), it calls fill itself and caches
+// nothing. Errors are fill's.
+func (n *Node) Lookup(ctx context.Context, d tokenstore.Digest, now time.Time, dst []byte,
+	v *tokencache.View, fill func() (tokencache.Entry, bool, error)) ([]byte, bool, error) {
+	if n.owners.Load().owner(&d) == nil && n.usable() {
+		return n.cache.LookupView(dst, v, d, now, fill)
+	}
+	e, active, err := n.lookupEntry(d, now, fill)
+	if !active || err != nil {
+		return dst, false, err
+	}
+	return tokencache.AppendEntryView(dst, v, &e), true, nil
+}
+
+// lookupEntry answers a lookup this node cannot answer from its own cache:
+// from the owner, or from the store when this node owns d but may not use
+// its cache.
+func (n *Node) lookupEntry(d tokenstore.Digest, now time.Time,
 	fill func() (tokencache.Entry, bool, error)) (tokencache.Entry, bool, error) {
 	if p := n.owners.Load().owner(&d); p != nil {
 		return n.forward(p, d, now, fill)
-	}
-	if n.usable() {
-		return n.cache.Lookup(d, now, fill)
 	}
 	n.m.bypass.Inc()
 	return fillUncached(d, now, fill)

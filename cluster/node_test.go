@@ -105,7 +105,8 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 
 // lookup asks nd about e as the server would, with a fill that reads st.
 func lookup(nd *Node, st *fakeStore, d tokenstore.Digest) (bool, error) {
-	_, active, err := nd.Lookup(context.Background(), d, time.Now(),
+	var v tokencache.View
+	_, active, err := nd.Lookup(context.Background(), d, time.Now(), nil, &v,
 		func() (tokencache.Entry, bool, error) { return st.fill(context.Background(), d, time.Time{}) })
 	return active, err
 }

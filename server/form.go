@@ -69,6 +69,15 @@ func (f form) get(name string) string {
 	return string(f.args.Peek(name))
 }
 
+// peek returns the named parameter without copying it: the bytes belong to
+// the request and are valid only while the handler runs, unmodified.
+func (f form) peek(name string) []byte {
+	if f.args == nil {
+		return nil
+	}
+	return f.args.Peek(name)
+}
+
 // has reports whether the named parameter is present with a value.
 func (f form) has(name string) bool {
 	return f.args != nil && len(f.args.Peek(name)) > 0

@@ -26,11 +26,16 @@ func (s *Server) introspect(ctx *fasthttp.RequestCtx) error {
 		return errorf(fasthttp.StatusForbidden, "unauthorized_client",
 			"client is not allowed to introspect tokens")
 	}
-	tok := f.get("token")
+	// The token is only checked and digested, never kept: a view of the
+	// request's bytes spares copying it.
+	tok := bytesString(f.peek("token"))
 	if tok == "" {
 		return invalidRequest("token is required")
 	}
-	e, active, err := s.lookup(ctx, tok)
+	sc := s.scratch.Get().(*scratch)
+	defer s.scratch.Put(sc)
+	text, active, err := s.lookup(ctx, tok, sc.text[:0], &sc.view)
+	sc.text = text[:0] // keep a buffer the lookup had to grow
 	if err != nil {
 		return err
 	}
@@ -40,29 +45,45 @@ func (s *Server) introspect(ctx *fasthttp.RequestCtx) error {
 		ctx.SetBodyString(`{"active":false}`)
 		return nil
 	}
-	var buf [512]byte
-	ctx.SetBody(s.appendIntrospection(buf[:0], e))
+	var body [512]byte
+	ctx.SetBody(s.appendIntrospection(body[:0], &sc.view))
 	return nil
 }
 
-// lookup checks a token string and returns its cache entry and whether it
-// is active. Access tokens are answered from the cache, which reads the
-// store on a miss. Refresh tokens always come from the store: every
-// rotation uses one up, and keeping them out of the cache spares each
-// rotation an invalidation; resource servers introspect access tokens.
-// Authorization codes are never active here: they are not bearer tokens.
-func (s *Server) lookup(ctx context.Context, tok string) (tokencache.Entry, bool, error) {
+// scratch is the memory one introspection answer is assembled in, reused
+// through Server.scratch: on the stack, the view and its text would escape
+// through the Cache interface and cost allocations on every request.
+type scratch struct {
+	view tokencache.View
+	text []byte
+}
+
+func newScratch() any { return &scratch{text: make([]byte, 0, 256)} }
+
+// lookup checks a token string and reports whether it is active; when it
+// is, *v describes it, its text appended to dst. Access tokens are answered
+// from the cache, which reads the store on a miss. Refresh tokens always
+// come from the store: every rotation uses one up, and keeping them out of
+// the cache spares each rotation an invalidation; resource servers
+// introspect access tokens. Authorization codes are never active here: they
+// are not bearer tokens.
+func (s *Server) lookup(ctx context.Context, tok string, dst []byte, v *tokencache.View) (
+	[]byte, bool, error) {
 	kind, err := s.cfg.Keys.Check(tok)
 	if err != nil || kind == tokenstore.KindCode {
-		return tokencache.Entry{}, false, nil
+		return dst, false, nil
 	}
 	d := tokenstore.DigestOf(tok)
 	now := s.now()
 	fill := func() (tokencache.Entry, bool, error) { return s.readToken(ctx, d, now) }
-	if kind == tokenstore.KindRefresh {
-		return fill()
+	if kind == tokenstore.KindAccess {
+		return s.cfg.Cache.Lookup(ctx, d, now, dst, v, fill)
 	}
-	return s.cfg.Cache.Lookup(ctx, d, now, fill)
+	e, active, err := fill()
+	if !active || err != nil {
+		return dst, false, err
+	}
+	return tokencache.AppendEntryView(dst, v, &e), true, nil
 }
 
 // readToken reads a token from the store, within the store timeout.
@@ -94,27 +115,27 @@ func ReadToken(ctx context.Context, st tokenstore.Store, d tokenstore.Digest, no
 
 // appendIntrospection writes the RFC 7662 §2.2 answer for an active token.
 // sub is the user id, or the client id for client-credentials tokens.
-func (s *Server) appendIntrospection(b []byte, e tokencache.Entry) []byte {
+func (s *Server) appendIntrospection(b []byte, v *tokencache.View) []byte {
 	b = append(b, `{"active":true,"sub":`...)
-	if e.UserID != "" {
-		b = appendQuoted(b, e.UserID)
+	if len(v.UserID) > 0 {
+		b = appendQuoted(b, bytesString(v.UserID))
 	} else {
-		b = appendQuoted(b, e.ClientID)
+		b = appendQuoted(b, v.ClientID)
 	}
 	b = append(b, `,"client_id":`...)
-	b = appendQuoted(b, e.ClientID)
+	b = appendQuoted(b, v.ClientID)
 	b = append(b, `,"scope":`...)
-	b = appendQuoted(b, e.Scope)
+	b = appendQuoted(b, v.Scope)
 	b = append(b, `,"exp":`...)
-	b = strconv.AppendInt(b, e.ExpiresAt, 10)
+	b = strconv.AppendInt(b, v.ExpiresAt, 10)
 	b = append(b, `,"iat":`...)
-	b = strconv.AppendInt(b, e.IssuedAt, 10)
-	if e.Kind == tokenstore.KindAccess {
+	b = strconv.AppendInt(b, v.IssuedAt, 10)
+	if v.Kind == tokenstore.KindAccess {
 		b = append(b, `,"token_type":"Bearer"`...)
 	}
-	if e.Email != "" {
+	if len(v.Email) > 0 {
 		b = append(b, `,"username":`...)
-		b = appendQuoted(b, e.Email)
+		b = appendQuoted(b, bytesString(v.Email))
 	}
 	b = append(b, `,"iss":`...)
 	b = appendQuoted(b, s.cfg.Issuer)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/valyala/fasthttp"
 )
@@ -99,4 +100,10 @@ func unmarshalStrict(body []byte, v any) error {
 		return errors.New("data after the JSON value")
 	}
 	return nil
+}
+
+// bytesString views b as a string without copying, for reading it while b
+// stays unmodified (appending a cached token's text to a response).
+func bytesString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }

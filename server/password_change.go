@@ -105,9 +105,14 @@ func (s *Server) verifyCurrent(ctx context.Context, userID, pw string) (tokensto
 	return u, nil
 }
 
+// bearerToken is what a password change needs of its bearer token.
+type bearerToken struct {
+	UserID, Email, ClientID, Scope string
+}
+
 // bearerUser authenticates a request by its bearer access token (RFC 6750
-// §2.1) and returns the token's entry. Only user tokens qualify.
-func (s *Server) bearerUser(ctx *fasthttp.RequestCtx) (tokencache.Entry, error) {
+// §2.1). Only user tokens qualify.
+func (s *Server) bearerUser(ctx *fasthttp.RequestCtx) (bearerToken, error) {
 	invalid := &Error{
 		Code: "invalid_token", Description: "a valid user access token is required",
 		Status:    fasthttp.StatusUnauthorized,
@@ -117,15 +122,18 @@ func (s *Server) bearerUser(ctx *fasthttp.RequestCtx) (tokencache.Entry, error) 
 	const prefix = "bearer "
 	if len(auth) <= len(prefix) || !bytes.EqualFold(auth[:len(prefix)], []byte(prefix)) {
 		invalid.Challenge = `Bearer realm="authd"`
-		return tokencache.Entry{}, invalid
+		return bearerToken{}, invalid
 	}
 	tok := string(bytes.TrimSpace(auth[len(prefix):]))
-	e, active, err := s.lookup(ctx, tok)
+	var v tokencache.View
+	_, active, err := s.lookup(ctx, tok, nil, &v)
 	if err != nil {
-		return e, err
+		return bearerToken{}, err
 	}
-	if !active || e.Kind != tokenstore.KindAccess || e.UserID == "" {
-		return e, invalid
+	if !active || v.Kind != tokenstore.KindAccess || len(v.UserID) == 0 {
+		return bearerToken{}, invalid
 	}
-	return e, nil
+	return bearerToken{
+		UserID: string(v.UserID), Email: string(v.Email), ClientID: v.ClientID, Scope: v.Scope,
+	}, nil
 }

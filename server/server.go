@@ -29,11 +29,14 @@ import (
 // Cache is the token cache the server answers introspection from: one
 // node's tokencache.Cache, or a cluster that shards it over many nodes.
 type Cache interface {
-	// Lookup returns the cached entry for d or fills it through fill, with
-	// concurrent misses for one digest sharing one fill. active is false for
-	// tokens that are not active.
-	Lookup(ctx context.Context, d tokenstore.Digest, now time.Time,
-		fill func() (tokencache.Entry, bool, error)) (e tokencache.Entry, active bool, err error)
+	// Lookup reports whether the token with digest d is active at now,
+	// answering from the cache or through fill, with concurrent misses for
+	// one digest sharing one fill. When it is active, *v describes it, its
+	// text appended to dst (see tokencache.View); the extended buffer is
+	// returned either way.
+	Lookup(ctx context.Context, d tokenstore.Digest, now time.Time, dst []byte,
+		v *tokencache.View, fill func() (tokencache.Entry, bool, error)) (
+		buf []byte, active bool, err error)
 	// Put caches a freshly issued token.
 	Put(e tokencache.Entry)
 	// Invalidate applies a revocation to every cache that may hold an
@@ -105,8 +108,10 @@ type Server struct {
 	clients *clientCache
 	// secretPads keys the digest of client secrets.
 	secretPads *hmacPads
-	metrics    *metrics
-	now        func() time.Time
+	// scratch holds *scratch values for introspection answers.
+	scratch sync.Pool
+	metrics *metrics
+	now     func() time.Time
 
 	publicHTTP *fasthttp.Server
 	adminHTTP  *fasthttp.Server
@@ -131,6 +136,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.clients = newClientCache(cfg.Store)
 	s.secretPads = newHMACPads(cfg.ClientSecretKey)
+	s.scratch.New = newScratch
 	m, err := newMetrics(cfg.Registry, cfg.Hasher)
 	if err != nil {
 		return nil, err
