@@ -32,7 +32,7 @@ func (s *Server) handle(name string, h handlerFunc) fasthttp.RequestHandler {
 		obs.observe(status, time.Since(start))
 		if s.log.Enabled(ctx, slog.LevelDebug) {
 			s.log.Debug("request", "endpoint", name, "status", status,
-				"remote", ctx.RemoteIP().String(), "duration", time.Since(start))
+				"remote", s.clientIP(ctx).String(), "duration", time.Since(start))
 		}
 	}
 }
@@ -57,7 +57,7 @@ func (s *Server) logError(ctx *fasthttp.RequestCtx, name string, e *Error) {
 	default:
 		// A client's bad request is not the operator's problem.
 		s.log.Debug("request rejected", "endpoint", name, "status", e.Status,
-			"code", e.Code, "remote", ctx.RemoteIP().String())
+			"code", e.Code, "remote", s.clientIP(ctx).String())
 	}
 }
 

@@ -175,7 +175,7 @@ func (s *Server) limitCredentials(ctx *fasthttp.RequestCtx) error {
 	if s.limiter == nil {
 		return nil
 	}
-	ok, wait := s.limiter.Allow(ctx.RemoteIP().String(), s.now())
+	ok, wait := s.limiter.Allow(s.clientIP(ctx).String(), s.now())
 	if !ok {
 		return tooMany(secondsCeil(wait), "too many requests from this address; slow down")
 	}

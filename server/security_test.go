@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -248,5 +249,31 @@ func TestIntrospectionAccess(t *testing.T) {
 		"client_secret": {intro.secret}}, "")
 	if r.status != 200 || r.json(t)["active"] != true {
 		t.Errorf("client_secret_post: %d %s", r.status, r.body)
+	}
+}
+
+// TestRateLimitBehindProxy: behind a trusted proxy, each client named by
+// X-Forwarded-For has its own budget.
+func TestRateLimitBehindProxy(t *testing.T) {
+	e := newEnv(t, func(c *server.Config) {
+		c.CredentialRate, c.CredentialBurst = 0.01, 1
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	})
+	attempt := func(client string) int {
+		form := url.Values{"grant_type": {"password"}, "client_id": {"dashboard"},
+			"username": {"nobody@example.com"}, "password": {"wrong password!!"}}
+		req, _ := http.NewRequest(http.MethodPost, e.base+"/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", client)
+		return e.do(req).status
+	}
+	if s := attempt("198.51.100.1"); s != 400 {
+		t.Fatalf("first attempt of client A: %d", s)
+	}
+	if s := attempt("198.51.100.1"); s != http.StatusTooManyRequests {
+		t.Errorf("second attempt of client A: %d, want 429", s)
+	}
+	if s := attempt("198.51.100.2"); s != 400 {
+		t.Errorf("first attempt of client B: %d, want its own budget", s)
 	}
 }

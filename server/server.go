@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -80,6 +81,10 @@ type Config struct {
 	// and 20. A negative rate turns the limit off.
 	CredentialRate  float64
 	CredentialBurst int
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For header names the client (see clientIP). Empty: the
+	// TCP peer is the client.
+	TrustedProxies []netip.Prefix
 	// LockAfter failed logins of one account start a backoff doubling from
 	// LockBase up to LockMax. Defaults 5, 1s, 15m.
 	LockAfter int

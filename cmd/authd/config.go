@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -60,6 +61,8 @@ type serveConfig struct {
 	Migrate      bool
 	SweepEvery   time.Duration
 	ShutdownWait time.Duration
+
+	TrustedProxies string
 
 	LogFormat string
 	LogLevel  string
@@ -128,6 +131,8 @@ func parseServeConfig(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.DurationVar(&c.SweepEvery, "sweep-every", time.Minute, "how often expired tokens are deleted")
 	fs.DurationVar(&c.ShutdownWait, "shutdown-timeout", 10*time.Second,
 		"how long SIGTERM waits for in-flight requests")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "",
+		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	if err := parseWithEnv(fs, args); err != nil {
@@ -176,6 +181,9 @@ func (c serveConfig) check() error {
 	if c.CacheMB < 1 {
 		bad("--cache-mb must be at least 1")
 	}
+	if _, err := c.proxies(); err != nil {
+		bad("--trusted-proxies: %v", err)
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("--log-format must be text or json")
 	}
@@ -187,4 +195,20 @@ func (c serveConfig) hashParams() password.Params {
 	p := password.DefaultParams
 	p.Memory = uint32(c.PasswordHashMemory)
 	return p
+}
+
+// proxies parses --trusted-proxies.
+func (c serveConfig) proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, item := range strings.Split(c.TrustedProxies, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(item)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

@@ -155,6 +155,10 @@ func newServer(ctx context.Context, cfg serveConfig, st tokenstore.Store, node c
 	if queue <= 0 {
 		queue = 4 * conc
 	}
+	proxies, err := cfg.proxies()
+	if err != nil {
+		return nil, err
+	}
 	hasher := password.New(cfg.hashParams(), conc, queue)
 	return server.New(server.Config{
 		Issuer: cfg.Issuer, Store: st, Cache: node, Ready: node.Ready, Keys: keys,
@@ -163,7 +167,7 @@ func newServer(ctx context.Context, cfg serveConfig, st tokenstore.Store, node c
 		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, RefreshMaxAge: cfg.RefreshMaxAge,
 		RefreshGrace: cfg.RefreshGrace, ClientAccessTTL: cfg.ClientAccessTTL,
 		CredentialRate: cfg.LoginRate, CredentialBurst: cfg.LoginBurst, LockAfter: cfg.LockAfter,
-		MaxBodySize: cfg.MaxBodyBytes, StoreTimeout: cfg.DBTimeout,
+		MaxBodySize: cfg.MaxBodyBytes, StoreTimeout: cfg.DBTimeout, TrustedProxies: proxies,
 		Logger: log, Registry: reg,
 	})
 }
