@@ -18,6 +18,9 @@
 #   BENCH_DURATION      length of each run (default 4s)
 #   BENCH_CONNS         connections of the closed-model runs (default 32)
 #   BENCH_NODES         1 (default) or more: a cluster on PostgreSQL
+#   AUTHD_GOMAXPROCS,   GOMAXPROCS of the nodes and of the benchmark; on a
+#   BENCH_GOMAXPROCS    2-core machine, 1 and 1 keep the two from competing
+#                       for the same cores (see bench/README.md)
 #   BENCH_DATABASE_URL  PostgreSQL server URL for the cluster's database
 #                       (default postgresql://postgres@127.0.0.1:5432/postgres);
 #                       a database authd_bench_<random> is created and dropped
@@ -124,7 +127,8 @@ for ((i = 0; i < nodes; i++)); do
       --cluster-name "bench-$i" --cluster-join "127.0.0.1:${gossip[0]}")
   fi
   echo "starting authd $i on 127.0.0.1:${pub[i]} (admin 127.0.0.1:${adm[i]})"
-  "$tmp/authd" serve "${flags[@]}" >"$out/authd$i.log" 2>&1 &
+  env ${AUTHD_GOMAXPROCS:+GOMAXPROCS=$AUTHD_GOMAXPROCS} \
+    "$tmp/authd" serve "${flags[@]}" >"$out/authd$i.log" 2>&1 &
   pids+=($!)
   targets+=("http://127.0.0.1:${pub[i]}")
 done
@@ -165,7 +169,8 @@ for entry in "${runs[@]}"; do
   read -r -a flags <<<"${entry#*|}"
   echo
   echo "=== $name"
-  if ! "$tmp/bench" "${common[@]}" "${flags[@]}" \
+  if ! env ${BENCH_GOMAXPROCS:+GOMAXPROCS=$BENCH_GOMAXPROCS} \
+    "$tmp/bench" "${common[@]}" "${flags[@]}" \
     -json "$out/$name.json" -html "$out/$name.html"; then
     echo "run $name failed" >&2
     failed=1
