@@ -68,6 +68,9 @@ func startNode(t *testing.T, bin string) node {
 	t.Helper()
 	dir := t.TempDir()
 	pub, adm := freePort(t), freePort(t)
+	for adm == pub { // the kernel may hand a released port out again
+		adm = freePort(t)
+	}
 	n := node{
 		public:  fmt.Sprintf("http://127.0.0.1:%d", pub),
 		admin:   fmt.Sprintf("http://127.0.0.1:%d", adm),

@@ -48,14 +48,37 @@ func authdBinary(t *testing.T) string {
 	return binPath
 }
 
+// handedOut holds every port freeAddr returned in this test process.
+var handedOut struct {
+	sync.Mutex
+	ports map[string]bool
+}
+
+// freeAddr returns a loopback address nothing listens on. The port is
+// released before authd binds it, so the kernel may hand it out again:
+// freeAddr never returns the same port twice, which keeps two of the ports
+// a test gives its processes from colliding.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	if handedOut.ports == nil {
+		handedOut.ports = map[string]bool{}
 	}
-	defer l.Close()
-	return l.Addr().String()
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		if !handedOut.ports[addr] {
+			handedOut.ports[addr] = true
+			return addr
+		}
+	}
+	t.Fatal("no unused loopback port after 100 tries")
+	return ""
 }
 
 // node is one running authd process.
