@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authd/authd/cluster/looptest"
 	"github.com/authd/authd/cluster/tokencache"
 	"github.com/authd/authd/tokenstore"
 )
@@ -82,36 +83,7 @@ func startNodes(t *testing.T, n int, st *fakeStore) []*Node {
 	return nodes
 }
 
-// freeAddr returns a loopback address nothing listens on, never the same
-// one twice in a test process (the kernel may hand a released port out
-// again before the node that was given it binds it).
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	usedAddrs.Lock()
-	defer usedAddrs.Unlock()
-	if usedAddrs.m == nil {
-		usedAddrs.m = map[string]bool{}
-	}
-	for range 100 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close()
-		if !usedAddrs.m[addr] {
-			usedAddrs.m[addr] = true
-			return addr
-		}
-	}
-	t.Fatal("no unused loopback port after 100 tries")
-	return ""
-}
-
-var usedAddrs struct {
-	sync.Mutex
-	m map[string]bool
-}
+func freeAddr(t *testing.T) string { return looptest.FreeAddr(t) }
 
 func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -17,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/authd/authd/cluster/looptest"
 )
 
 // The tests in this file build the real binary and drive it as a user
@@ -48,38 +49,7 @@ func authdBinary(t *testing.T) string {
 	return binPath
 }
 
-// handedOut holds every port freeAddr returned in this test process.
-var handedOut struct {
-	sync.Mutex
-	ports map[string]bool
-}
-
-// freeAddr returns a loopback address nothing listens on. The port is
-// released before authd binds it, so the kernel may hand it out again:
-// freeAddr never returns the same port twice, which keeps two of the ports
-// a test gives its processes from colliding.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	handedOut.Lock()
-	defer handedOut.Unlock()
-	if handedOut.ports == nil {
-		handedOut.ports = map[string]bool{}
-	}
-	for range 100 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close()
-		if !handedOut.ports[addr] {
-			handedOut.ports[addr] = true
-			return addr
-		}
-	}
-	t.Fatal("no unused loopback port after 100 tries")
-	return ""
-}
+func freeAddr(t *testing.T) string { return looptest.FreeAddr(t) }
 
 // node is one running authd process.
 type node struct {
