@@ -116,8 +116,14 @@ func startEnvNoDashboard(t *testing.T, st tokenstore.Store, mod ...func(*server.
 	pub, adm := listen(t), listen(t)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(pub, adm) }()
+	httpClient := &http.Client{Timeout: 30 * time.Second}
 	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		// Like any client going away. A connection the client dialed but
+		// never used (net/http dials ahead under concurrency) would
+		// otherwise hold the shutdown up for fasthttp's 5 s first-request
+		// grace.
+		httpClient.CloseIdleConnections()
+		sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(sctx); err != nil {
 			t.Errorf("shutdown: %v", err)
@@ -129,7 +135,7 @@ func startEnvNoDashboard(t *testing.T, st tokenstore.Store, mod ...func(*server.
 	e := &env{
 		t: t, srv: srv, store: st, cache: cache, logs: logs, adminKey: cfg.AdminKey,
 		base: "http://" + pub.Addr().String(), admin: "http://" + adm.Addr().String(),
-		http: &http.Client{Timeout: 30 * time.Second},
+		http: httpClient,
 	}
 	return e
 }

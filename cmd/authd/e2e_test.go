@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -411,3 +412,25 @@ func TestEnvironmentTwins(t *testing.T) {
 }
 
 var _ = context.Background
+
+// TestSIGTERMWithLingeringConnection: a client holding a connection it
+// never used cannot keep a stopping node alive past --shutdown-timeout,
+// and the node still exits 0.
+func TestSIGTERMWithLingeringConnection(t *testing.T) {
+	n := startNode(t, t.TempDir(), "--shutdown-timeout", "1s")
+	conn, err := net.Dial("tcp", n.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	n.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-n.done:
+		n.done <- err
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, n.stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("authd did not exit within 15s of SIGTERM")
+	}
+}

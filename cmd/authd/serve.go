@@ -86,6 +86,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		log.Info("shutting down", "timeout", cfg.ShutdownWait)
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownWait)
 		err = srv.Shutdown(sctx)
+		if errors.Is(err, context.DeadlineExceeded) {
+			// Stopping was asked for; connections still open now are cut
+			// when the process exits.
+			log.Warn("shutdown timeout: closing the remaining connections")
+			err = nil
+		}
 		if lerr := node.Leave(sctx); err == nil {
 			err = lerr
 		}
