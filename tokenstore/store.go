@@ -224,6 +224,11 @@ type ExchangeResult struct {
 	Successors []Token
 }
 
+// ThrottleRetention is how long DeleteExpired keeps an account key's
+// failed logins after its last lock ended: consecutive failures further
+// apart than this are not counted together.
+const ThrottleRetention = 24 * time.Hour
+
 // Throttle is the login backoff state of one account key.
 type Throttle struct {
 	// Failures counts consecutive failed logins.
@@ -299,9 +304,11 @@ type Store interface {
 	// revokes the token's whole family. It returns the token as it was, or
 	// ErrNotFound.
 	RevokeToken(ctx context.Context, d Digest) (Token, error)
-	// DeleteExpired deletes up to limit tokens that expired before before,
-	// and families past their absolute expiry with no tokens left, and
-	// returns how many rows it deleted.
+	// DeleteExpired deletes up to limit rows: tokens that expired before
+	// before, families past their absolute expiry with no tokens left, and
+	// login throttle state whose LockedUntil is more than ThrottleRetention
+	// before before (so attempts at emails nobody owns cannot grow the
+	// store without bound). It returns how many rows it deleted.
 	DeleteExpired(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// Secret returns the server secret stored under name, storing candidate

@@ -12,8 +12,9 @@ import (
 
 // DeleteExpired deletes up to limit rows, in one transaction: first tokens
 // that expired before before, oldest first, then families that ended before
-// before and have no token left. It returns how many it deleted; callers
-// repeat until it returns 0.
+// before and have no token left, then throttle state whose lock ended more
+// than tokenstore.ThrottleRetention before before. It returns how many it
+// deleted; callers repeat until it returns 0.
 func (s *Store) DeleteExpired(ctx context.Context, before time.Time, limit int) (int, error) {
 	if limit <= 0 {
 		return 0, nil
@@ -50,7 +51,27 @@ func (d *expiry) run() error {
 	if err := d.settleFamilies(); err != nil {
 		return err
 	}
-	return d.deleteEndedFamilies()
+	if err := d.deleteEndedFamilies(); err != nil {
+		return err
+	}
+	return d.deleteOldThrottles()
+}
+
+// deleteOldThrottles forgets account keys whose last lock ended more than
+// ThrottleRetention before the cutoff, within the limit.
+func (d *expiry) deleteOldThrottles() error {
+	old := expiry{cutoff: timeKey(d.before.Add(-tokenstore.ThrottleRetention))}
+	index, throttles := d.tx.Bucket(bucketThrottleExpiry), d.tx.Bucket(bucketThrottle)
+	for _, k := range old.expired(index, d.limit-d.n) {
+		if err := index.Delete(k); err != nil {
+			return err
+		}
+		if err := throttles.Delete(k[len(old.cutoff):]); err != nil {
+			return err
+		}
+		d.n++
+	}
+	return nil
 }
 
 // expired returns the keys of the expiry index b that lie before the cutoff,

@@ -65,12 +65,15 @@ var (
 	bucketTokens       = []byte("tokens")        // digest -> token
 	bucketTokenExpiry  = []byte("token_expiry")  // timeKey(ExpiresAt) || digest -> nil
 	bucketThrottle     = []byte("throttle")      // account key -> throttle
-	bucketSecrets      = []byte("secrets")       // name -> secret
+	// timeKey(LockedUntil) || account key -> nil
+	bucketThrottleExpiry = []byte("throttle_expiry")
+	bucketSecrets        = []byte("secrets") // name -> secret
 )
 
 var allBuckets = [][]byte{
 	bucketMeta, bucketUsers, bucketEmails, bucketClients, bucketFamilies,
-	bucketFamilyExpiry, bucketTokens, bucketTokenExpiry, bucketThrottle, bucketSecrets,
+	bucketFamilyExpiry, bucketTokens, bucketTokenExpiry, bucketThrottle, bucketThrottleExpiry,
+	bucketSecrets,
 }
 
 var keySchema = []byte("schema")

@@ -41,10 +41,17 @@ func (s *Store) LoginFailed(ctx context.Context, key string, now time.Time,
 		if t, err = getThrottle(tx, key); err != nil {
 			return err
 		}
+		if err := deleteThrottleExpiry(tx, key, t); err != nil {
+			return err
+		}
 		t.Failures++
 		t.LockedUntil = now
 		if lock != nil {
 			t.LockedUntil = now.Add(lock(t.Failures))
+		}
+		err = tx.Bucket(bucketThrottleExpiry).Put(expiryKey(t.LockedUntil, []byte(key)), nil)
+		if err != nil {
+			return err
 		}
 		return tx.Bucket(bucketThrottle).Put([]byte(key), encodeThrottle(t))
 	})
@@ -66,6 +73,22 @@ func (s *Store) LoginSucceeded(ctx context.Context, key string) error {
 		return err
 	}
 	return s.batch(ctx, func(tx *bolt.Tx) error {
+		t, err := getThrottle(tx, key)
+		if err != nil {
+			return err
+		}
+		if err := deleteThrottleExpiry(tx, key, t); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketThrottle).Delete([]byte(key))
 	})
+}
+
+// deleteThrottleExpiry removes the expiry index entry of key's throttle t,
+// if it has one.
+func deleteThrottleExpiry(tx *bolt.Tx, key string, t tokenstore.Throttle) error {
+	if t.Failures == 0 {
+		return nil
+	}
+	return tx.Bucket(bucketThrottleExpiry).Delete(expiryKey(t.LockedUntil, []byte(key)))
 }

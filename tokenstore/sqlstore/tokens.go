@@ -225,11 +225,13 @@ const deleteBatch = 500
 
 // DeleteExpired deletes, in statements of at most deleteBatch rows, up to
 // limit rows in all: first tokens whose expiry is earlier than before, then
-// families that ended earlier than before and have no token left. Each statement is its own
-// transaction, bounded by the store's per-call timeout; ctx bounds the
-// whole call. It returns how many rows it deleted, also on error.
+// families that ended earlier than before and have no token left, then
+// throttles whose lock ended more than tokenstore.ThrottleRetention before
+// before. Each statement is its own transaction, bounded by the store's
+// per-call timeout; ctx bounds the whole call. It returns how many rows it
+// deleted, also on error.
 func (s *Store) DeleteExpired(ctx context.Context, before time.Time, limit int) (int, error) {
-	// The subqueries walk the expires_at indexes; PostgreSQL has no
+	// The subqueries walk the expiry indexes; PostgreSQL has no
 	// DELETE ... LIMIT, CockroachDB and PostgreSQL both have this form.
 	const (
 		tokens = `DELETE FROM tokens WHERE digest IN (SELECT digest FROM tokens
@@ -238,12 +240,21 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time, limit int) 
 			WHERE f.expires_at < $1
 			AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.family_id = f.id)
 			ORDER BY f.expires_at LIMIT $2)`
+		throttles = `DELETE FROM throttles WHERE account_key IN (SELECT account_key
+			FROM throttles WHERE locked_until < $1 ORDER BY locked_until LIMIT $2)`
 	)
 	deleted := 0
-	for _, stmt := range []string{tokens, families} {
+	for _, step := range []struct {
+		stmt   string
+		cutoff time.Time
+	}{
+		{tokens, before},
+		{families, before},
+		{throttles, before.Add(-tokenstore.ThrottleRetention)},
+	} {
 		for deleted < limit {
 			want := min(deleteBatch, limit-deleted)
-			n, err := s.deleteOnce(ctx, stmt, before, want)
+			n, err := s.deleteOnce(ctx, step.stmt, step.cutoff, want)
 			deleted += n
 			if err != nil {
 				return deleted, err

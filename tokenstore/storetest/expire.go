@@ -10,6 +10,7 @@ import (
 func testDeleteExpired(t *testing.T, open Opener) {
 	subtest(t, open, "Batches", testDeleteExpiredBatches)
 	subtest(t, open, "NothingExpired", testDeleteNothingExpired)
+	subtest(t, open, "OldThrottles", testDeleteOldThrottles)
 }
 
 // expiring returns an unsaved token like tok that expires at end.
@@ -120,4 +121,42 @@ func testDeleteNothingExpired(t *testing.T, f *fixture) {
 	}
 	f.wantActive("access token", l.access.Digest, true)
 	f.wantActive("refresh token", l.refresh.Digest, true)
+}
+
+// DeleteExpired forgets an account key's failed logins once its lock ended
+// more than ThrottleRetention before the cutoff, and not before.
+func testDeleteOldThrottles(t *testing.T, f *fixture) {
+	noLock := func(int) time.Duration { return 0 }
+	locked := func(int) time.Duration { return time.Hour }
+	if _, err := f.s.LoginFailed(f.ctx, "old", f.now, noLock); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.LoginFailed(f.ctx, "locked", f.now, locked); err != nil {
+		t.Fatal(err)
+	}
+
+	// A day minus a minute after the first lock ended: both stay.
+	deleteAll(t, f, f.now.Add(tokenstore.ThrottleRetention-time.Minute), 1)
+	for _, key := range []string{"old", "locked"} {
+		if th, _ := f.s.Throttle(f.ctx, key); th.Failures != 1 {
+			t.Errorf("throttle %q forgotten too early: %+v", key, th)
+		}
+	}
+	// A minute past a day after it: the first goes, the one locked an hour
+	// longer stays.
+	deleteAll(t, f, f.now.Add(tokenstore.ThrottleRetention+time.Minute), 1)
+	if th, _ := f.s.Throttle(f.ctx, "old"); th.Failures != 0 {
+		t.Errorf("old throttle kept: %+v", th)
+	}
+	if th, _ := f.s.Throttle(f.ctx, "locked"); th.Failures != 1 {
+		t.Errorf("throttle locked until later forgotten: %+v", th)
+	}
+	// A key that failed again keeps counting from its new lock.
+	if _, err := f.s.LoginFailed(f.ctx, "locked", f.now.Add(2*time.Hour), noLock); err != nil {
+		t.Fatal(err)
+	}
+	deleteAll(t, f, f.now.Add(tokenstore.ThrottleRetention+90*time.Minute), 1)
+	if th, _ := f.s.Throttle(f.ctx, "locked"); th.Failures != 2 {
+		t.Errorf("throttle with a recent failure forgotten: %+v", th)
+	}
 }
