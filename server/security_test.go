@@ -233,7 +233,7 @@ func TestIntrospectionAccess(t *testing.T) {
 		return 'A'
 	}, tk.Access[10:11]) + tk.Access[11:]
 	for name, tok := range map[string]string{
-		"garbage": "hello", "forged": forged, "refresh as code": "ac_" + tk.Refresh[3:],
+		"garbage": "hello", "forged": forged, "refresh relabelled as a code": "ac_" + tk.Refresh[3:],
 	} {
 		got := e.introspect(intro, tok)
 		if len(got) != 1 || got["active"] != false {
